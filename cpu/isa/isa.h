@@ -54,6 +54,25 @@ void RegisterAlu(BinderTable& t);
 void RegisterMov(BinderTable& t);
 void RegisterBranch(BinderTable& t);
 void RegisterMisc(BinderTable& t);
+void RegisterShift(BinderTable& t);
+void RegisterMulDiv(BinderTable& t);
+void RegisterBitOps(BinderTable& t);
+void RegisterCond(BinderTable& t);
+void RegisterConvert(BinderTable& t);
+void RegisterFlagOps(BinderTable& t);
+void RegisterBcd(BinderTable& t);
+void RegisterExchange(BinderTable& t);
+void RegisterString(BinderTable& t);
+void RegisterFrame(BinderTable& t);
+void RegisterControlRegs(BinderTable& t);
+void RegisterCpuidMsr(BinderTable& t);
+void RegisterDescriptorTables(BinderTable& t);
+void RegisterFlagsSys(BinderTable& t);
+void RegisterSyscall(BinderTable& t);
+void RegisterInterrupts(BinderTable& t);
+void RegisterFar(BinderTable& t);
+void RegisterSegmentRegs(BinderTable& t);
+void RegisterIo(BinderTable& t);
 
 }  // namespace vmxemu::cpu::isa
 

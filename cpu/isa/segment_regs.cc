@@ -1,0 +1,9 @@
+// Placeholder: this family is being written; until then its mnemonics stop the run
+// as unimplemented.
+#include "cpu/isa/isa.h"
+
+namespace vmxemu::cpu::isa {
+
+void RegisterSegmentRegs(BinderTable&) {}
+
+}  // namespace vmxemu::cpu::isa
