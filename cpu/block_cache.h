@@ -19,12 +19,19 @@ struct Block {
   static constexpr int kMaxInsns = 32;
 
   uint64_t paddr = 0;
+  uint64_t rip = 0;  // the RIP it was decoded at: Insn::next_rip values assume it
   uint32_t mode = 0;
   // Validity: the stamps of the (one or two) pages the bytes came from.
   const uint32_t* stamp_ptr[2] = {nullptr, nullptr};
   uint32_t stamp[2] = {0, 0};
   uint32_t count = 0;
-  Insn insns[kMaxInsns];
+  // Chaining: the blocks that followed this one (two exits: taken / fall-through), each
+  // valid while the CPU's chain epoch is the one recorded.
+  Block* succ[2] = {nullptr, nullptr};
+  uint64_t succ_rip[2] = {0, 0};
+  uint64_t succ_epoch[2] = {0, 0};
+  uint8_t succ_next = 0;  // which slot to replace next
+  Insn insns[kMaxInsns + 1];  // + the sentinel (fn == nullptr) after the last
 
   bool Valid() const {
     return *stamp_ptr[0] == stamp[0] && (stamp_ptr[1] == nullptr || *stamp_ptr[1] == stamp[1]);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_format.h"
 #include "cpu/decoder.h"
+#include "cpu/isa/fusion.h"
 
 namespace vmxemu::cpu {
 
@@ -70,6 +71,7 @@ void Cpu::SegmentsChanged() {
     code_size_ = (s.protected_mode() && !s.virtual_8086() && s.seg[kCs].ar.db()) ? 4 : 2;
   }
   tlb_.context = s.cpl() == 3 ? 1 : 0;
+  InvalidateChains();
 }
 
 uint32_t Cpu::DecodeMode() const {
@@ -88,26 +90,15 @@ bool Cpu::Stop(std::string message) {
   return false;
 }
 
-bool Cpu::Condition(int cond) const {
-  bool r;
-  switch (cond >> 1) {
-    case 0: r = Of(); break;
-    case 1: r = Cf(); break;
-    case 2: r = Zf(); break;
-    case 3: r = Cf() || Zf(); break;
-    case 4: r = Sf(); break;
-    case 5: r = Pf(); break;
-    case 6: r = Sf() != Of(); break;
-    default: r = Zf() || (Sf() != Of()); break;
-  }
-  return r != (cond & 1);
-}
-
 void Cpu::OnCodePage(uint64_t paddr) { tlb_.FlushWritesTo(paddr); }
 
-void Cpu::FlushTlb() { tlb_.FlushAll(); }
+void Cpu::FlushTlb() {
+  tlb_.FlushAll();
+  InvalidateChains();
+}
 
 void Cpu::FlushTlbPage(uint64_t lin) {
+  InvalidateChains();
   if (tlb_.has_large_pages) {
     tlb_.FlushAll();  // a large page is cached as many 4 KiB entries
   } else {
@@ -115,8 +106,24 @@ void Cpu::FlushTlbPage(uint64_t lin) {
   }
 }
 
+bool Cpu::LoadPdptes(uint64_t cr3) {
+  // The 32-byte table at CR3[31:5]; a present PDPTE must have bits 2:1, 8:5 and
+  // 63:MAXPHYADDR clear (SDM Vol. 3A 4.4.1, Table 4-8).
+  constexpr uint64_t kReserved = 0x1E6ull | ~kPhysAddrMask;
+  uint64_t pdpte[4];
+  for (int i = 0; i < 4; ++i) {
+    pdpte[i] = PhysRead((cr3 & 0xFFFFFFE0ull) + 8 * i, 8);
+    if ((pdpte[i] & 1) && (pdpte[i] & kReserved)) return false;
+  }
+  memcpy(s.pdpte, pdpte, sizeof(pdpte));
+  return true;
+}
+
 bool Cpu::BuildBlock(uint64_t rip, uint64_t lin, uint64_t paddr, Block* b) {
   const uint32_t mode = DecodeMode();
+  b->rip = rip;
+  // Sequential RIP wraps at the code size (IP at 64 KiB, EIP at 4 GiB).
+  const uint64_t rip_mask = code_size_ == 8 ? ~0ull : code_size_ == 4 ? 0xFFFFFFFFull : 0xFFFF;
   uint64_t cur_rip = rip, cur_lin = lin, cur_pa = paddr;
   b->stamp_ptr[0] = memory_.stamp_ptr(paddr);
   memory_.MarkCode(paddr);
@@ -140,12 +147,16 @@ bool Cpu::BuildBlock(uint64_t rip, uint64_t lin, uint64_t paddr, Block* b) {
       }
       memcpy(bytes + avail, memory_.HostPtr(pa2), 15 - avail);
       st = decoder_->Decode(mode, bytes, 15, &insn);
+      insn.next_rip = (cur_rip + insn.len) & rip_mask;
       b->stamp_ptr[1] = memory_.stamp_ptr(pa2);
       memory_.MarkCode(pa2);
       b->stamp[1] = *b->stamp_ptr[1];
       ++b->count;
       break;
     }
+    insn.next_rip = (cur_rip + insn.len) & rip_mask;
+    // Macro-fusion: an ALU instruction followed by Jcc runs as one handler.
+    if (b->count > 0) isa::TryFuse(b->insns[b->count - 1], insn);
     ++b->count;
     if (insn.flags & Insn::kEndsBlock) break;
     cur_rip += insn.len;
@@ -153,11 +164,11 @@ bool Cpu::BuildBlock(uint64_t rip, uint64_t lin, uint64_t paddr, Block* b) {
     cur_pa += insn.len;
     if ((cur_pa & kPageMask) == 0 || (cur_pa & ~kPageMask) != (paddr & ~kPageMask)) break;
   }
-  (void)cur_rip;
+  b->insns[b->count] = Insn{.fn = &Cpu::BlockEnd};  // the sentinel (len 0)
   return true;
 }
 
-const Block* Cpu::FindOrBuildBlock() {
+Block* Cpu::FindOrBuildBlock() {
   const uint64_t lin = (s.rip + seg_base_[kCs]) & lin_mask_;
   uint64_t paddr;
   // CS limit check outside 64-bit mode (SDM Vol. 3A 5.3); a block does not re-check
@@ -177,21 +188,130 @@ const Block* Cpu::FindOrBuildBlock() {
     return nullptr;
   }
   const uint32_t mode = DecodeMode();
-  if (Block* b = blocks_->Find(paddr, mode)) return b;
+  if (Block* b = blocks_->Find(paddr, mode); b != nullptr && b->rip == s.rip) return b;
   Block* b = blocks_->Create(paddr, mode);
   if (!BuildBlock(s.rip, lin, paddr, b)) {
     b->count = 0;
     b->stamp_ptr[0] = nullptr;
     blocks_->Clear();  // never leave a half-built block findable
+    InvalidateChains();
     return nullptr;
   }
   return b;
+}
+
+uint64_t Cpu::StepBlock(Block* b, uint64_t n) {
+  cur_block_ = b;
+  end_block_ = false;
+  stop_chain_ = true;
+  uint64_t done = 0;
+  for (const Insn* i = b->insns; done < n && i->len != 0; ++i) {
+    pc_ = i;
+    s.rip = i->next_rip;
+    if (VMX_UNLIKELY(!i->fn(*this, *i))) {
+      s.rip = pc_->next_rip - pc_->len;
+      if (code_size_ != 8) s.rip &= code_size_ == 4 ? 0xFFFFFFFFull : 0xFFFF;
+      return done;
+    }
+    ++done;
+    if (end_block_) break;
+  }
+  return done;
+}
+
+bool Cpu::BlockEnd(Cpu& cpu, const Insn&) {
+  Block* b = cpu.cur_block_;
+  cpu.chain_retired_ += b->count;
+  // Anything the run loop must see ends the chain.
+  if (cpu.end_block_ || cpu.error_ || cpu.stop_requested_ || cpu.s.halted ||
+      cpu.check_events_ || (cpu.irq_line_ && (cpu.s.rflags_base & kFlagIF)) ||
+      cpu.s.sti_shadow || cpu.s.mov_ss_shadow || (cpu.s.rflags_base & kFlagTF) ||
+      ++cpu.chain_blocks_ > kMaxChainedBlocks) {
+    cpu.chain_exit_ = true;
+    return true;
+  }
+  Block* next = nullptr;
+  for (int k = 0; k < 2; ++k) {
+    Block* n = b->succ[k];
+    if (b->succ_rip[k] == cpu.s.rip && b->succ_epoch[k] == cpu.chain_epoch_ && n->rip == cpu.s.rip &&
+        n->Valid()) {
+      next = n;
+      break;
+    }
+  }
+  if (next == nullptr || next->count > cpu.chain_budget_) {
+    cpu.chain_exit_ = true;  // the run loop looks the block up (and links it)
+    return true;
+  }
+  cpu.chain_budget_ -= next->count;
+  cpu.cur_block_ = next;
+  const Insn& first = next->insns[0];
+  cpu.pc_ = &first;
+  cpu.s.rip = first.next_rip;
+  return first.fn(cpu, first);
+}
+
+uint64_t Cpu::ExecuteChain(Block* b, uint64_t budget) {
+  chain_retired_ = 0;
+  chain_blocks_ = 0;
+  chain_exit_ = false;
+  end_block_ = false;
+  stop_chain_ = false;
+  chain_budget_ = budget - b->count;
+  cur_block_ = b;
+  pc_ = b->insns;
+  s.rip = pc_->next_rip;
+  bool ok = pc_->fn(*this, *pc_);
+  for (;;) {
+    if (VMX_UNLIKELY(!ok)) {
+      // pc_ (in cur_block_) faulted or stopped: it does not retire.
+      chain_retired_ += static_cast<uint64_t>(pc_ - cur_block_->insns);
+      s.rip = pc_->next_rip - pc_->len;
+      if (code_size_ != 8) s.rip &= code_size_ == 4 ? 0xFFFFFFFFull : 0xFFFF;
+      return chain_retired_;
+    }
+    if (chain_exit_) return chain_retired_;
+    if (end_block_) {
+      // EndBlock(): the block stops after pc_ (its page was written, ...).
+      chain_retired_ += static_cast<uint64_t>(pc_ + 1 - cur_block_->insns);
+      return chain_retired_;
+    }
+    // A handler that does not chain (not Threaded) returned: go on after it.
+    const Insn* next = pc_ + 1;
+    pc_ = next;
+    if (next->len == 0) {
+      ok = BlockEnd(*this, *next);
+    } else {
+      s.rip = next->next_rip;
+      ok = next->fn(*this, *next);
+    }
+  }
+}
+
+Block* Cpu::NextBlock(Block* prev) {
+  for (int k = 0; k < 2; ++k) {
+    Block* next = prev->succ[k];
+    if (prev->succ_rip[k] == s.rip && prev->succ_epoch[k] == chain_epoch_ &&
+        next->rip == s.rip && next->Valid()) {
+      return next;
+    }
+  }
+  Block* next = FindOrBuildBlock();
+  if (next != nullptr) {
+    const int k = prev->succ_next;
+    prev->succ_next ^= 1;
+    prev->succ[k] = next;
+    prev->succ_rip[k] = s.rip;
+    prev->succ_epoch[k] = chain_epoch_;
+  }
+  return next;
 }
 
 RunResult Cpu::Run(uint64_t max_instructions) {
   const uint64_t end = retired_ + max_instructions;
   stop_requested_ = false;
   for (;;) {
+    // ---- slow path: everything that can happen only between blocks ----
     if (VMX_UNLIKELY(error_)) {
       error_ = false;
       return {StopReason::kError,
@@ -203,6 +323,7 @@ RunResult Cpu::Run(uint64_t max_instructions) {
       return {StopReason::kShutdown, shutdown_message_};
     }
     if (vtime_ >= next_timer_vtime_) {
+      check_events_ = true;
       const uint64_t next_ns = platform_.RunTimers(vtime_ns());
       const uint64_t unit = 1ull << config_.icount_shift;
       next_timer_vtime_ = next_ns == UINT64_MAX ? UINT64_MAX : (next_ns + unit - 1) >> config_.icount_shift;
@@ -213,14 +334,14 @@ RunResult Cpu::Run(uint64_t max_instructions) {
       if (next_timer_vtime_ == UINT64_MAX) {
         return {StopReason::kHalted,
                 absl::StrFormat("HLT at RIP=0x%x with %s and no timer armed: the CPU can never wake",
-                                s.rip, (s.Rflags() & kFlagIF) ? "interrupts enabled" : "interrupts disabled")};
+                                s.rip, (s.rflags_base & kFlagIF) ? "interrupts enabled" : "interrupts disabled")};
       }
       vtime_ = std::max(vtime_, next_timer_vtime_);  // idle: skip to the next deadline
       continue;
     }
     if (retired_ >= end) return {StopReason::kBudget, ""};
 
-    const Block* b = FindOrBuildBlock();
+    Block* b = FindOrBuildBlock();
     if (VMX_UNLIKELY(b == nullptr)) {
       if (fault_pending_) DeliverFault();
       continue;
@@ -228,27 +349,39 @@ RunResult Cpu::Run(uint64_t max_instructions) {
     // An interrupt shadow (STI, MOV SS) covers only the boundary before this block's
     // first instruction, which the event check above has just respected.
     s.sti_shadow = s.mov_ss_shadow = false;
-    // TF: a single-step trap after each instruction (SDM Vol. 3A 17.3.1.4).
-    const bool tf = s.rflags_base & kFlagTF;
-    exec_remaining_ = tf ? 1 : std::min<uint64_t>(b->count, end - retired_);
-    uint64_t done = 0;
-    const Insn* insn = b->insns;
-    // exec_remaining_ is re-read each step: a write to this block's page ends it early.
-    while (done < exec_remaining_) {
-      s.rip += insn->len;
-      if (VMX_UNLIKELY(!insn->fn(*this, *insn))) {
-        s.rip -= insn->len;
+
+    // ---- fast path: run blocks back to back while nothing needs the slow path ----
+    // (the budget, a timer deadline, a fault, a stop, a board access, an interrupt that
+    // IF now allows, single-stepping, HLT).
+    const uint64_t timer_limit = next_timer_vtime_ - vtime_;  // >= 1 here
+    const uint64_t limit = std::min(end - retired_, timer_limit);
+    uint64_t budget = limit;
+    for (;;) {
+      // TF: a single-step trap after each instruction (SDM Vol. 3A 17.3.1.4).
+      const bool tf = s.rflags_base & kFlagTF;
+      const uint64_t done =
+          (tf || b->count > budget) ? StepBlock(b, tf ? 1 : budget) : ExecuteChain(b, budget);
+      retired_ += done;
+      vtime_ += done;
+      budget -= done;
+      if (VMX_UNLIKELY(fault_pending_)) {
+        DeliverFault();
         break;
       }
-      ++done;
-      ++insn;
-    }
-    retired_ += done;
-    vtime_ += done;
-    if (VMX_UNLIKELY(fault_pending_)) {
-      DeliverFault();
-    } else if (VMX_UNLIKELY(tf) && done == 1 && !error_) {
-      DeliverSingleStepTrap();
+      if (VMX_UNLIKELY(tf)) {
+        if (done == 1 && !error_) DeliverSingleStepTrap();
+        break;
+      }
+      if (budget == 0 || error_ || stop_requested_ || s.halted || check_events_ ||
+          (irq_line_ && (s.rflags_base & kFlagIF)) || s.sti_shadow || s.mov_ss_shadow) {
+        break;
+      }
+      Block* next = NextBlock(cur_block_);
+      if (VMX_UNLIKELY(next == nullptr)) {
+        if (fault_pending_) DeliverFault();
+        break;
+      }
+      b = next;
     }
   }
 }

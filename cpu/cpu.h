@@ -78,7 +78,12 @@ class Cpu {
   uint64_t Tsc() const { return vtime_ns() + s.msr.tsc_adjust; }
 
   PhysicalMemory& memory() { return memory_; }
-  Platform& platform() { return platform_; }
+  // Any access to the board may change interrupt lines (an EOI, an IMR write, a timer
+  // reprogrammed), so the run loop re-polls INTR/NMI after one.
+  Platform& platform() {
+    check_events_ = true;
+    return platform_;
+  }
 
   // ---- for instruction handlers -------------------------------------------------------
 
@@ -139,6 +144,21 @@ class Cpu {
   // any register, so a fault leaves no partial effect.
   bool ProbeWrite(int seg, uint64_t ea, int size);
 
+  // Bulk access for REP MOVS/STOS (isa/string.cc): the host memory behind `size` bytes
+  // at seg:ea when Read/Write would take their fast path for every byte (flat segment,
+  // a cached translation allowing the access, RAM, all in one page), else nullptr; the
+  // caller then falls back to Read/Write, which fill the TLB.
+  uint8_t* FastHostPtr(int seg, uint64_t ea, uint64_t size, bool write) {
+    const uint64_t lin = (ea + seg_base_[seg]) & lin_mask_;
+    const TlbEntry& e = (write ? tlb_.write : tlb_.read)[Tlb::Index(lin)];
+    if (e.tag != tlb_.Tag(lin) || seg_check_[seg] || (lin & kPageMask) + size > kPageSize) {
+      return nullptr;
+    }
+    return reinterpret_cast<uint8_t*>(lin + e.addend);
+  }
+  // Offset within its page of the linear address of seg:ea.
+  uint64_t LinearPageOffset(int seg, uint64_t ea) const { return (ea + seg_base_[seg]) & kPageMask; }
+
   // Stack accesses use SS with the stack address size (SDM Vol. 1 6.2.3).
   template <class T>
   bool Push(T value) {
@@ -162,12 +182,26 @@ class Cpu {
   }
 
   // Arithmetic flags through the lazy state.
-  bool Cf() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagCF : s.flags.Cf(); }
-  bool Zf() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagZF : s.flags.Zf(); }
-  bool Sf() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagSF : s.flags.Sf(); }
-  bool Of() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagOF : s.flags.Of(); }
-  bool Pf() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagPF : s.flags.Pf(); }
-  bool Condition(int cond) const;
+  [[gnu::always_inline]] bool Cf() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagCF : s.flags.Cf(); }
+  [[gnu::always_inline]] bool Zf() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagZF : s.flags.Zf(); }
+  [[gnu::always_inline]] bool Sf() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagSF : s.flags.Sf(); }
+  [[gnu::always_inline]] bool Of() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagOF : s.flags.Of(); }
+  [[gnu::always_inline]] bool Pf() const { return s.flags.op == FlagOp::kEager ? s.rflags_base & kFlagPF : s.flags.Pf(); }
+  // Jcc/SETcc/CMOVcc conditions (SDM Vol. 1 Appendix B).
+  [[gnu::always_inline]] bool Condition(int cond) const {
+    bool r;
+    switch (cond >> 1) {
+      case 0: r = Of(); break;
+      case 1: r = Cf(); break;
+      case 2: r = Zf(); break;
+      case 3: r = Cf() || Zf(); break;
+      case 4: r = Sf(); break;
+      case 5: r = Pf(); break;
+      case 6: r = Sf() != Of(); break;
+      default: r = Zf() || (Sf() != Of()); break;
+    }
+    return r != (cond & 1);
+  }
   // Replaces the flags in `mask` with those in `value` (eager).
   void SetFlags(uint64_t mask, uint64_t value) {
     s.rflags_base = s.flags.SetFrom((s.Rflags() & ~mask) | (value & mask));
@@ -211,6 +245,13 @@ class Cpu {
   // Flushes the software TLB (CR3 loads, paging-mode changes) / one page (INVLPG).
   void FlushTlb();
   void FlushTlbPage(uint64_t lin);
+  // Invalidates block-to-block links (they assume the current linear->physical mapping,
+  // CS base and decode mode). Called by every TLB flush and mode change.
+  void InvalidateChains() { ++chain_epoch_; }
+  // Loads the four PAE PDPTE registers from the table at `cr3` (SDM Vol. 3A 4.4.1).
+  // Returns false, changing nothing, when a present entry sets a reserved bit: the
+  // MOV to CR0/CR3/CR4 (or VM entry) doing the load then fails.
+  bool LoadPdptes(uint64_t cr3);
 
   // Loads a segment register in the current mode with all the SDM's checks
   // (Vol. 3A 3.4.3, 5.5-5.8; real mode: base = selector << 4). Returns false on fault.
@@ -221,7 +262,22 @@ class Cpu {
   uint8_t code_size() const { return code_size_; }  // 2, 4 or 8
   // Ends the current block after the executing instruction (it changed something later
   // instructions' decoding or execution depends on).
-  void EndBlock() { exec_remaining_ = 0; }
+  void EndBlock() {
+    stop_chain_ = true;
+    end_block_ = true;
+  }
+
+  // ---- threaded dispatch (see isa/isa.h Threaded<>) ----
+  // The instruction being executed; a threaded handler sets it before tail-calling
+  // the next one, so after a fault it names the faulting instruction.
+  const Insn* pc_ = nullptr;
+  // When set, threaded handlers return to the dispatcher after each instruction
+  // (budget ends inside the block, single-stepping, EndBlock()).
+  bool stop_chain_ = false;
+
+  // The handler of every block's sentinel: accounts the finished block and, when the
+  // link to the next block is valid and nothing needs the run loop, tail-calls into it.
+  static bool BlockEnd(Cpu& cpu, const Insn& sentinel);
 
  private:
   friend class CpuTestPeer;
@@ -230,7 +286,9 @@ class Cpu {
   bool WriteSlow(int seg, uint64_t ea, int size, uint64_t value);
   bool SegmentCheck(int seg, uint64_t ea, int size, bool write, uint64_t* lin);
   bool Walk(uint64_t lin, Access access, uint64_t* paddr, bool* large_page);
-  const Block* FindOrBuildBlock();
+  Block* FindOrBuildBlock();
+  // The block at the current RIP: through the previous block's link when valid.
+  Block* NextBlock(Block* prev);
   bool BuildBlock(uint64_t rip, uint64_t lin, uint64_t paddr, Block* block);
   void DeliverFault();
   // Delivers a pending NMI or external interrupt if nothing blocks it; false when the
@@ -264,8 +322,25 @@ class Cpu {
   Fault fault_;
   int fault_depth_ = 0;  // nesting of exception delivery, for #DF / triple fault
   bool stop_requested_ = false;
-  uint64_t exec_remaining_ = 0;  // instructions left to run in the current block
+  bool end_block_ = false;       // EndBlock() was called during this block
+  // Runs `b` and the blocks linked after it while they fit `budget` and nothing needs
+  // the run loop; returns how many instructions retired. A fault leaves fault_pending_
+  // set and RIP at the instruction; cur_block_ is the last block entered.
+  uint64_t ExecuteChain(Block* b, uint64_t budget);
+  // Runs at most `n` instructions of `b` one at a time (budget end, single-step).
+  uint64_t StepBlock(Block* b, uint64_t n);
+  // Blocks BlockEnd may enter before returning to the run loop: bounds the stack in
+  // builds where the tail calls are not optimized into jumps (-O0, -O1).
+  static constexpr uint32_t kMaxChainedBlocks = 64;
+  Block* cur_block_ = nullptr;    // the block being executed
+  uint64_t chain_budget_ = 0;     // instructions the chain may still start
+  uint64_t chain_retired_ = 0;    // instructions of whole blocks finished in the chain
+  uint32_t chain_blocks_ = 0;     // blocks entered by BlockEnd in this chain
+  bool chain_exit_ = false;       // BlockEnd returned to the dispatcher
   bool nmi_latched_ = false;  // an NMI taken from the platform, not yet delivered
+  bool check_events_ = true;  // the board was touched: re-poll INTR and NMI
+  bool irq_line_ = false;     // INTR as last polled
+  uint64_t chain_epoch_ = 1;
   bool shutdown_ = false;
   std::string shutdown_message_;
   bool error_ = false;

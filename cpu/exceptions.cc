@@ -223,8 +223,12 @@ void Cpu::DeliverSingleStepTrap() {
 }
 
 bool Cpu::DeliverPendingEvents() {
+  if (check_events_) {
+    check_events_ = false;
+    if (!nmi_latched_ && platform_.TakeNmi()) nmi_latched_ = true;
+    irq_line_ = platform_.InterruptPending();
+  }
   // NMI first (SDM Vol. 3A 6.9 priorities), blocked until IRET and by MOV SS.
-  if (!nmi_latched_ && platform_.TakeNmi()) nmi_latched_ = true;
   if (nmi_latched_ && !s.nmi_blocked && !s.mov_ss_shadow) {
     nmi_latched_ = false;
     s.halted = false;
@@ -234,9 +238,10 @@ bool Cpu::DeliverPendingEvents() {
     }
     return true;
   }
-  if ((s.rflags_base & kFlagIF) && !s.sti_shadow && !s.mov_ss_shadow &&
-      platform_.InterruptPending()) {
+  if (irq_line_ && (s.rflags_base & kFlagIF) && !s.sti_shadow && !s.mov_ss_shadow) {
     const uint8_t vector = platform_.AcknowledgeInterrupt();
+    check_events_ = true;  // another interrupt may be pending behind this one
+    irq_line_ = false;
     s.halted = false;
     if (!DeliverEvent(vector, EventKind::kExternal, false, 0, s.rip)) {
       if (fault_pending_) DeliverFault();

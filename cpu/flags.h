@@ -38,25 +38,25 @@ constexpr uint64_t SignExtend(uint64_t v) {
 }
 
 struct LazyFlags {
-  uint64_t res = 0;  // result, sign-extended from `bits`
+  uint64_t res = 0;  // result, sign-extended from the operand width
   uint64_t src = 0;  // second operand (for kNeg: the operand)
   uint64_t aux = 0;  // kAdc/kSbb: carry-in; kInc/kDec: CF before the instruction
+  uint64_t width_mask = ~0ull;  // all ones in the operand width (no shifts to evaluate)
   FlagOp op = FlagOp::kEager;
-  uint8_t bits = 64;
 
   template <int kBits>
   void Set(FlagOp o, uint64_t result, uint64_t source) {
     res = SignExtend<kBits>(result);
     src = source;
     op = o;
-    bits = kBits;
+    width_mask = WidthMask<kBits>();
   }
 
-  uint64_t mask() const { return bits == 64 ? ~0ull : (1ull << bits) - 1; }
-  uint64_t sign() const { return 1ull << (bits - 1); }
+  uint64_t mask() const { return width_mask; }
+  uint64_t sign() const { return width_mask ^ (width_mask >> 1); }
 
   // The first operand, recovered from the result (ADD/ADC/SUB/SBB).
-  uint64_t Dst() const {
+  [[gnu::always_inline]] uint64_t Dst() const {
     switch (op) {
       case FlagOp::kAdd: return res - src;
       case FlagOp::kAdc: return res - src - aux;
@@ -67,11 +67,14 @@ struct LazyFlags {
   }
 
   // Each of these is valid only when op != kEager (see the Cpu-level accessors).
-  bool Zf() const { return res == 0; }
-  bool Sf() const { return static_cast<int64_t>(res) < 0; }
-  bool Pf() const { return !__builtin_parityll(res & 0xFF); }
-  bool Cf() const {
+  [[gnu::always_inline]] bool Zf() const { return res == 0; }
+  [[gnu::always_inline]] bool Sf() const { return static_cast<int64_t>(res) < 0; }
+  [[gnu::always_inline]] bool Pf() const { return !__builtin_parityll(res & 0xFF); }
+  [[gnu::always_inline]] bool Cf() const {
     const uint64_t m = mask();
+    // The commonest producers first, as plain branches (well predicted in loops).
+    if (op == FlagOp::kAdd) return (res & m) < (src & m);
+    if (op == FlagOp::kSub) return ((res + src) & m) < (src & m);
     switch (op) {
       case FlagOp::kAdd: return (res & m) < (src & m);
       case FlagOp::kAdc: return aux ? (res & m) <= (src & m) : (res & m) < (src & m);
@@ -83,7 +86,7 @@ struct LazyFlags {
       default: return false;
     }
   }
-  bool Of() const {
+  [[gnu::always_inline]] bool Of() const {
     const uint64_t m = mask(), s = sign();
     switch (op) {
       case FlagOp::kAdd:
@@ -96,7 +99,7 @@ struct LazyFlags {
       default: return false;
     }
   }
-  bool Af() const {
+  [[gnu::always_inline]] bool Af() const {
     switch (op) {
       case FlagOp::kAdd:
       case FlagOp::kAdc:

@@ -23,7 +23,8 @@ using Handler = bool (*)(Cpu& cpu, const Insn& insn);
 inline constexpr uint8_t kNoReg = 16;
 
 struct Insn {
-  Handler fn = nullptr;
+  Handler fn = nullptr;  // nullptr marks the end of a block (the sentinel)
+  uint64_t next_rip = 0; // RIP of the following instruction (the block is RIP-checked)
   uint64_t imm = 0;      // immediate, sign- or zero-extended as the instruction defines;
                          // absolute address for moffs forms; far pointer offset
   int32_t disp = 0;      // displacement of the memory operand (sign-extended)
@@ -43,6 +44,7 @@ struct Insn {
   uint8_t addrsize = 8;  // address size in bytes (2, 4, 8)
   uint8_t cond = 0;      // condition code (Jcc, SETcc, CMOVcc), or sub-operation
   uint8_t flags = 0;     // kInsn* below
+  uint8_t fuse = 0;      // nonzero: may fuse with a following Jcc (isa/fusion.h)
 
   static constexpr uint8_t kRipRelative = 1 << 0;
   static constexpr uint8_t kRep = 1 << 1;      // F3

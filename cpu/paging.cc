@@ -175,6 +175,7 @@ uint64_t Cpu::PhysRead(uint64_t paddr, int size) {
     memcpy(&v, memory_.HostPtr(paddr), size);
     return v;
   }
+  check_events_ = true;
   return platform_.MmioRead(paddr, size);
 }
 
@@ -184,6 +185,7 @@ void Cpu::PhysWrite(uint64_t paddr, int size, uint64_t value) {
     memory_.Write(paddr, &value, size);
     return;
   }
+  check_events_ = true;
   platform_.MmioWrite(paddr, size, value);
 }
 

@@ -1,43 +1,11 @@
 // Two-operand integer ALU: ADD, OR, ADC, SBB, AND, SUB, XOR, CMP, TEST; and the unary
 // INC, DEC, NEG, NOT (SDM Vol. 2). Flags are lazy (cpu/flags.h).
+#include "cpu/isa/alu_ops.h"
+#include "cpu/isa/fusion.h"
 #include "cpu/isa/isa.h"
 
 namespace vmxemu::cpu::isa {
 namespace {
-
-enum class Op : uint8_t { kAdd, kOr, kAdc, kSbb, kAnd, kSub, kXor, kCmp, kTest };
-
-template <Op kOp, int kBits>
-inline uint64_t Compute(Cpu& cpu, uint64_t a, uint64_t b) {
-  LazyFlags& f = cpu.s.flags;
-  uint64_t r;
-  switch (kOp) {
-    case Op::kAdd: r = a + b; f.Set<kBits>(FlagOp::kAdd, r, b); break;
-    case Op::kSub:
-    case Op::kCmp: r = a - b; f.Set<kBits>(FlagOp::kSub, r, b); break;
-    case Op::kAdc: {
-      const uint64_t c = cpu.Cf();
-      r = a + b + c;
-      f.Set<kBits>(FlagOp::kAdc, r, b);
-      f.aux = c;
-      break;
-    }
-    case Op::kSbb: {
-      const uint64_t c = cpu.Cf();
-      r = a - b - c;
-      f.Set<kBits>(FlagOp::kSbb, r, b);
-      f.aux = c;
-      break;
-    }
-    case Op::kAnd:
-    case Op::kTest: r = a & b; f.Set<kBits>(FlagOp::kLogic, r, 0); break;
-    case Op::kOr: r = a | b; f.Set<kBits>(FlagOp::kLogic, r, 0); break;
-    case Op::kXor: r = a ^ b; f.Set<kBits>(FlagOp::kLogic, r, 0); break;
-  }
-  return r;
-}
-
-constexpr bool Writes(Op op) { return op != Op::kCmp && op != Op::kTest; }
 
 template <Op kOp, Form kForm>
 struct Alu {
@@ -75,10 +43,25 @@ struct Alu {
   };
 };
 
+// The fusion code of a register/immediate ALU form (fusion.h), or kFuseNone.
+constexpr uint8_t FuseCodeOf(Op op, Form form) {
+  const bool rr = form == Form::kRR;
+  if (form != Form::kRR && form != Form::kRI) return kFuseNone;
+  switch (op) {
+    case Op::kAdd: return rr ? kFuseAddRR : kFuseAddRI;
+    case Op::kSub: return rr ? kFuseSubRR : kFuseSubRI;
+    case Op::kCmp: return rr ? kFuseCmpRR : kFuseCmpRI;
+    case Op::kAnd: return rr ? kFuseAndRR : kFuseAndRI;
+    case Op::kTest: return rr ? kFuseTestRR : kFuseTestRI;
+    default: return kFuseNone;
+  }
+}
+
 template <Op kOp>
 Handler BindAlu(const DecodeContext& ctx, Insn* insn) {
   Form form;
   if (!GetForm(ctx, &form)) return nullptr;
+  insn->fuse = FuseCodeOf(kOp, form);
   const int s = SizeIndex(insn->opsize);
   switch (form) {
     case Form::kRR: return kBySize<Alu<kOp, Form::kRR>::template H>[s];
@@ -94,6 +77,7 @@ Handler BindAlu(const DecodeContext& ctx, Insn* insn) {
 Handler BindTest(const DecodeContext& ctx, Insn* insn) {
   Form form;
   if (!GetForm(ctx, &form)) return nullptr;
+  insn->fuse = FuseCodeOf(Op::kTest, form);
   const int s = SizeIndex(insn->opsize);
   switch (form) {
     case Form::kRR: return kBySize<Alu<Op::kTest, Form::kRR>::template H>[s];
@@ -102,32 +86,6 @@ Handler BindTest(const DecodeContext& ctx, Insn* insn) {
     case Form::kMI: return kBySize<Alu<Op::kTest, Form::kMI>::template H>[s];
     default: return nullptr;
   }
-}
-
-// ---- unary: INC, DEC, NEG, NOT -------------------------------------------------------
-
-enum class Unary : uint8_t { kInc, kDec, kNeg, kNot };
-
-template <Unary kOp, int kBits>
-inline uint64_t ComputeUnary(Cpu& cpu, uint64_t a) {
-  LazyFlags& f = cpu.s.flags;
-  switch (kOp) {
-    case Unary::kInc:
-    case Unary::kDec: {
-      const uint64_t cf = cpu.Cf();  // INC/DEC leave CF alone
-      const uint64_t r = kOp == Unary::kInc ? a + 1 : a - 1;
-      f.Set<kBits>(kOp == Unary::kInc ? FlagOp::kInc : FlagOp::kDec, r, 1);
-      f.aux = cf;
-      return r;
-    }
-    case Unary::kNeg: {
-      const uint64_t r = 0 - a;
-      f.Set<kBits>(FlagOp::kNeg, r, a);
-      return r;
-    }
-    case Unary::kNot: return ~a;  // no flags
-  }
-  return 0;
 }
 
 template <Unary kOp, bool kMem>
@@ -153,7 +111,11 @@ struct UnaryOp {
 template <Unary kOp>
 Handler BindUnary(const DecodeContext& ctx, Insn* insn) {
   const int s = SizeIndex(insn->opsize);
-  if (ctx.Is(DecodeContext::kReg)) return kBySize<UnaryOp<kOp, false>::template H>[s];
+  if (ctx.Is(DecodeContext::kReg)) {
+    if (kOp == Unary::kInc) insn->fuse = kFuseInc;
+    if (kOp == Unary::kDec) insn->fuse = kFuseDec;
+    return kBySize<UnaryOp<kOp, false>::template H>[s];
+  }
   if (ctx.Is(DecodeContext::kMem)) return kBySize<UnaryOp<kOp, true>::template H>[s];
   return nullptr;
 }

@@ -1,25 +1,10 @@
 // Near control transfers: JMP, Jcc, CALL, RET, LOOP/LOOPcc, JCXZ/JECXZ/JRCXZ.
 // (Far transfers are in far.cc.)
+#include "cpu/isa/branch_util.h"
 #include "cpu/isa/isa.h"
 
 namespace vmxemu::cpu::isa {
 namespace {
-
-bool IsCanonical(uint64_t a) { return static_cast<uint64_t>(static_cast<int64_t>(a << 16) >> 16) == a; }
-
-// Sets RIP to a branch target of the given operand size, with the SDM's checks: in
-// 64-bit mode a non-canonical target is #GP(0); elsewhere the target must be within the
-// CS limit (SDM Vol. 2A JMP "Operation").
-inline bool BranchTo(Cpu& cpu, uint64_t target, int opsize) {
-  if (opsize == 8) {
-    if (!IsCanonical(target)) return cpu.Raise(kGP, 0);
-  } else {
-    target &= opsize == 4 ? 0xFFFFFFFFull : 0xFFFF;
-    if (target > cpu.s.seg[kCs].limit) return cpu.Raise(kGP, 0);
-  }
-  cpu.s.rip = target;
-  return true;
-}
 
 bool JmpRel(Cpu& cpu, const Insn& i) { return BranchTo(cpu, cpu.s.rip + i.imm, i.opsize); }
 
@@ -114,7 +99,7 @@ bool Loop(Cpu& cpu, const Insn& i) {
 Handler BindJmp(const DecodeContext& ctx, Insn* insn) {
   const int s = SizeIndex(insn->opsize);
   switch (ctx.kind(0)) {
-    case DecodeContext::kImm: return &JmpRel;
+    case DecodeContext::kImm: return &Threaded<&JmpRel>;
     case DecodeContext::kReg: return kBySize<JmpIndirect<false>::H>[s];
     case DecodeContext::kMem:
       return ctx.ops[0].size > insn->opsize * 8 ? nullptr : kBySize<JmpIndirect<true>::H>[s];
@@ -125,7 +110,7 @@ Handler BindJmp(const DecodeContext& ctx, Insn* insn) {
 Handler BindJcc(const DecodeContext& ctx, Insn* insn) {
   // Jcc opcodes 70-7F and 0F 80-8F: the condition is the low nibble.
   insn->cond = ctx.zi.opcode & 0xF;
-  return ctx.kind(0) == DecodeContext::kImm ? &Jcc : nullptr;
+  return ctx.kind(0) == DecodeContext::kImm ? &Threaded<&Jcc> : nullptr;
 }
 
 Handler BindCall(const DecodeContext& ctx, Insn* insn) {

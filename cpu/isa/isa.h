@@ -36,9 +36,31 @@ inline bool GetForm(const DecodeContext& ctx, Form* form) {
 // Index 0..3 for operand sizes 1, 2, 4, 8 bytes.
 inline int SizeIndex(int bytes) { return bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3; }
 
-// Picks handlers[SizeIndex(size)] from a table instantiated for 8/16/32/64 bits.
+// Threaded dispatch: after an instruction, jump straight to the next one (one
+// indirect jump per guest instruction instead of a call, a return and a loop branch);
+// after the last one, to the block's sentinel (Cpu::BlockEnd), which may chain into
+// the next block. Returns to the dispatcher when it asked for one instruction at a time
+// (cpu.stop_chain_: budget end, single-step, EndBlock()).
+[[gnu::always_inline]] inline bool ContinueAfter(Cpu& cpu, const Insn& insn) {
+  if (cpu.stop_chain_) return true;
+  const Insn* next = &insn + 1;
+  cpu.pc_ = next;
+  if (next->len == 0) return Cpu::BlockEnd(cpu, *next);
+  cpu.s.rip = next->next_rip;
+  return next->fn(cpu, *next);  // a sibling call: compiled as a jump at -O2
+}
+
+template <Handler H>
+bool Threaded(Cpu& cpu, const Insn& insn) {
+  if (!H(cpu, insn)) return false;
+  return ContinueAfter(cpu, insn);
+}
+
+// Picks handlers[SizeIndex(size)] from a table instantiated for 8/16/32/64 bits (the
+// threaded forms).
 template <template <int> class H>
-constexpr Handler kBySize[4] = {&H<8>::Run, &H<16>::Run, &H<32>::Run, &H<64>::Run};
+constexpr Handler kBySize[4] = {&Threaded<&H<8>::Run>, &Threaded<&H<16>::Run>,
+                                &Threaded<&H<32>::Run>, &Threaded<&H<64>::Run>};
 
 // Register-or-memory operand access in one place, for handlers that are generic over
 // the form. `kMem` selects memory at cpu.Ea(insn) through insn.seg.

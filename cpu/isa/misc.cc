@@ -66,7 +66,7 @@ Handler BindPop(const DecodeContext& ctx, Insn* insn) {
   return nullptr;
 }
 
-Handler BindNop(const DecodeContext&, Insn*) { return &Nop; }
+Handler BindNop(const DecodeContext&, Insn*) { return &Threaded<&Nop>; }
 
 // HLT: privileged (SDM Vol. 2A HLT); the run loop waits for an interrupt, NMI or timer.
 bool Hlt(Cpu& cpu, const Insn&) {
