@@ -41,6 +41,11 @@ struct Block {
 class BlockCache {
  public:
   static constexpr int kFastBits = 12;
+  // At most this many blocks (~1.6 KiB each) are kept; then the whole cache is flushed
+  // (like QEMU's TB flush) — simple, and correct because blocks are only a cache.
+  static constexpr size_t kMaxBlocks = 16384;
+
+  bool full() const { return map_.size() >= kMaxBlocks; }
 
   // The valid block for (paddr, mode), or nullptr.
   Block* Find(uint64_t paddr, uint32_t mode) {

@@ -189,6 +189,12 @@ Block* Cpu::FindOrBuildBlock() {
   }
   const uint32_t mode = DecodeMode();
   if (Block* b = blocks_->Find(paddr, mode); b != nullptr && b->rip == s.rip) return b;
+  if (blocks_->full()) {
+    // Only called between blocks, so no block is executing; the epoch bump makes every
+    // link (and NextBlock's pending one) stale.
+    blocks_->Clear();
+    InvalidateChains();
+  }
   Block* b = blocks_->Create(paddr, mode);
   if (!BuildBlock(s.rip, lin, paddr, b)) {
     b->count = 0;
@@ -296,8 +302,10 @@ Block* Cpu::NextBlock(Block* prev) {
       return next;
     }
   }
+  const uint64_t epoch = chain_epoch_;
   Block* next = FindOrBuildBlock();
-  if (next != nullptr) {
+  // A cache flush inside FindOrBuildBlock freed `prev`: then there is nothing to link.
+  if (next != nullptr && epoch == chain_epoch_) {
     const int k = prev->succ_next;
     prev->succ_next ^= 1;
     prev->succ[k] = next;

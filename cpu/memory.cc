@@ -19,6 +19,9 @@ bool PhysicalMemory::Write(uint64_t paddr, const void* data, uint64_t len) {
   if (len == 0) return true;
   memcpy(ram_.get() + paddr, data, len);
   NoteWrite(paddr, len);
+  if (tracking_) {
+    for (uint64_t p = paddr & ~kPageMask; p < paddr + len; p += kPageSize) MarkDirty(p);
+  }
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace vmxemu::cpu {
@@ -49,6 +50,21 @@ class PhysicalMemory {
       }
     }
   }
+  // Dirty-page tracking (off by default): pages written by Write() or made writable in
+  // a CPU's TLB since the last TakeDirtyPages(). For snapshots and the fuzzers.
+  void EnableDirtyTracking() { tracking_ = true; }
+  void MarkDirty(uint64_t paddr) {
+    if (tracking_ && !dirty_[paddr >> 12]) {
+      dirty_[paddr >> 12] = 1;
+      dirty_list_.push_back(paddr >> 12);
+    }
+  }
+  // Page numbers marked dirty since the last call (and clears the marks).
+  std::vector<uint64_t> TakeDirtyPages() {
+    for (uint64_t p : dirty_list_) dirty_[p] = 0;
+    return std::exchange(dirty_list_, {});
+  }
+
   // Called with a page's physical address when it becomes a code page.
   void set_code_listener(std::function<void(uint64_t)> fn) { code_listener_ = std::move(fn); }
 
@@ -58,6 +74,9 @@ class PhysicalMemory {
   std::vector<uint32_t> stamps_;
   std::vector<uint8_t> code_;
   std::function<void(uint64_t)> code_listener_;
+  bool tracking_ = false;
+  std::vector<uint8_t> dirty_ = std::vector<uint8_t>(ram_size_ >> 12);
+  std::vector<uint64_t> dirty_list_;
 };
 
 }  // namespace vmxemu::cpu

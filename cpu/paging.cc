@@ -162,7 +162,10 @@ bool Cpu::Translate(uint64_t lin, Access acc, uint64_t* paddr) {
       tlb_.exec[i] = fill;
     } else {
       tlb_.read[i] = fill;
-      if (acc.write && !memory_.holds_code(page_pa)) tlb_.write[i] = fill;
+      if (acc.write && !memory_.holds_code(page_pa)) {
+        tlb_.write[i] = fill;
+        memory_.MarkDirty(page_pa);  // writes through this entry bypass PhysicalMemory
+      }
     }
     tlb_.has_large_pages |= large;
   }
