@@ -25,6 +25,7 @@ struct Block {
   const uint32_t* stamp_ptr[2] = {nullptr, nullptr};
   uint32_t stamp[2] = {0, 0};
   uint32_t count = 0;
+  bool chains = true;  // see Insn::kChains
   // Chaining: the blocks that followed this one (two exits: taken / fall-through), each
   // valid while the CPU's chain epoch is the one recorded.
   Block* succ[2] = {nullptr, nullptr};
@@ -56,9 +57,11 @@ class BlockCache {
     slot = it->second.get();
     return slot;
   }
-  // A fresh block to fill for (paddr, mode), replacing any stale one.
-  Block* Create(uint64_t paddr, uint32_t mode) {
+  // A fresh block to fill for (paddr, mode), replacing any stale one (then *replaced is
+  // set: links to the old one must be invalidated).
+  Block* Create(uint64_t paddr, uint32_t mode, bool* replaced) {
     std::unique_ptr<Block>& b = map_[Key(paddr, mode)];
+    *replaced = b != nullptr;
     if (!b) b = std::make_unique<Block>();
     *b = Block{};
     b->paddr = paddr;

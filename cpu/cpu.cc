@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
+#include "cpu/cpuid.h"
 #include "cpu/decoder.h"
 #include "cpu/isa/fusion.h"
 
@@ -34,7 +35,7 @@ void Cpu::Reset() {
   s.gdtr = s.idtr = DescriptorTable{0, 0xFFFF};
   s.ldtr = Segment{.selector = 0, .base = 0, .limit = 0xFFFF, .ar = {0x82}};
   s.tr = Segment{.selector = 0, .base = 0, .limit = 0xFFFF, .ar = {0x8B}};
-  s.gpr[kRdx] = 0x600;  // processor signature family 6 (see cpuid.cc)
+  s.gpr[kRdx] = kCpuidSignature;  // the processor signature (SDM Vol. 3A 9.1.4)
   fault_pending_ = false;
   fault_depth_ = 0;
   StateChanged();
@@ -165,6 +166,8 @@ bool Cpu::BuildBlock(uint64_t rip, uint64_t lin, uint64_t paddr, Block* b) {
     if ((cur_pa & kPageMask) == 0 || (cur_pa & ~kPageMask) != (paddr & ~kPageMask)) break;
   }
   b->insns[b->count] = Insn{.fn = &Cpu::BlockEnd};  // the sentinel (len 0)
+  const uint8_t last = b->insns[b->count - 1].flags;
+  b->chains = !(last & Insn::kEndsBlock) || (last & Insn::kChains);
   return true;
 }
 
@@ -195,7 +198,9 @@ Block* Cpu::FindOrBuildBlock() {
     blocks_->Clear();
     InvalidateChains();
   }
-  Block* b = blocks_->Create(paddr, mode);
+  bool replaced;
+  Block* b = blocks_->Create(paddr, mode, &replaced);
+  if (replaced) InvalidateChains();  // links may point at the old contents
   if (!BuildBlock(s.rip, lin, paddr, b)) {
     b->count = 0;
     b->stamp_ptr[0] = nullptr;
@@ -220,6 +225,7 @@ uint64_t Cpu::StepBlock(Block* b, uint64_t n) {
       return done;
     }
     ++done;
+    Retire(1);
     if (end_block_) break;
   }
   return done;
@@ -227,20 +233,22 @@ uint64_t Cpu::StepBlock(Block* b, uint64_t n) {
 
 bool Cpu::BlockEnd(Cpu& cpu, const Insn&) {
   Block* b = cpu.cur_block_;
-  cpu.chain_retired_ += b->count;
-  // Anything the run loop must see ends the chain.
-  if (cpu.end_block_ || cpu.error_ || cpu.stop_requested_ || cpu.s.halted ||
-      cpu.check_events_ || (cpu.irq_line_ && (cpu.s.rflags_base & kFlagIF)) ||
-      cpu.s.sti_shadow || cpu.s.mov_ss_shadow || (cpu.s.rflags_base & kFlagTF) ||
-      ++cpu.chain_blocks_ > kMaxChainedBlocks) {
+  // Retire the block now, so time read inside the chain (RDTSC, device registers) lags
+  // by at most the instructions of the current block.
+  cpu.retired_ += b->count;
+  cpu.vtime_ += b->count;
+  // Anything the run loop must see ends the chain. Only blocks ending in a near branch
+  // chain (Insn::kChains); inside them the only thing that can need the loop is a board
+  // access (MMIO). Faults, stops and EndBlock() never reach here.
+  if (!b->chains || cpu.check_events_ || ++cpu.chain_blocks_ > kMaxChainedBlocks) {
     cpu.chain_exit_ = true;
     return true;
   }
   Block* next = nullptr;
   for (int k = 0; k < 2; ++k) {
     Block* n = b->succ[k];
-    if (b->succ_rip[k] == cpu.s.rip && b->succ_epoch[k] == cpu.chain_epoch_ && n->rip == cpu.s.rip &&
-        n->Valid()) {
+    // (A block replaced in place bumps the epoch, so n->rip == s.rip here.)
+    if (b->succ_rip[k] == cpu.s.rip && b->succ_epoch[k] == cpu.chain_epoch_ && n->Valid()) {
       next = n;
       break;
     }
@@ -258,7 +266,7 @@ bool Cpu::BlockEnd(Cpu& cpu, const Insn&) {
 }
 
 uint64_t Cpu::ExecuteChain(Block* b, uint64_t budget) {
-  chain_retired_ = 0;
+  const uint64_t start = retired_;
   chain_blocks_ = 0;
   chain_exit_ = false;
   end_block_ = false;
@@ -271,16 +279,16 @@ uint64_t Cpu::ExecuteChain(Block* b, uint64_t budget) {
   for (;;) {
     if (VMX_UNLIKELY(!ok)) {
       // pc_ (in cur_block_) faulted or stopped: it does not retire.
-      chain_retired_ += static_cast<uint64_t>(pc_ - cur_block_->insns);
+      Retire(static_cast<uint64_t>(pc_ - cur_block_->insns));
       s.rip = pc_->next_rip - pc_->len;
       if (code_size_ != 8) s.rip &= code_size_ == 4 ? 0xFFFFFFFFull : 0xFFFF;
-      return chain_retired_;
+      return retired_ - start;
     }
-    if (chain_exit_) return chain_retired_;
+    if (chain_exit_) return retired_ - start;
     if (end_block_) {
       // EndBlock(): the block stops after pc_ (its page was written, ...).
-      chain_retired_ += static_cast<uint64_t>(pc_ + 1 - cur_block_->insns);
-      return chain_retired_;
+      Retire(static_cast<uint64_t>(pc_ + 1 - cur_block_->insns));
+      return retired_ - start;
     }
     // A handler that does not chain (not Threaded) returned: go on after it.
     const Insn* next = pc_ + 1;
@@ -330,13 +338,17 @@ RunResult Cpu::Run(uint64_t max_instructions) {
       shutdown_ = false;
       return {StopReason::kShutdown, shutdown_message_};
     }
-    if (vtime_ >= next_timer_vtime_) {
+    // Timers are due, or the board was touched (a device may have armed or moved a
+    // timer, so the cached deadline is refreshed).
+    if (vtime_ >= next_timer_vtime_ || (check_events_ && !timers_checked_)) {
+      timers_checked_ = true;
       check_events_ = true;
       const uint64_t next_ns = platform_.RunTimers(vtime_ns());
       const uint64_t unit = 1ull << config_.icount_shift;
       next_timer_vtime_ = next_ns == UINT64_MAX ? UINT64_MAX : (next_ns + unit - 1) >> config_.icount_shift;
       continue;
     }
+    timers_checked_ = false;
     if (!DeliverPendingEvents()) continue;  // delivery faulted or stopped: loop handles it
     if (s.halted) {
       if (next_timer_vtime_ == UINT64_MAX) {
@@ -365,13 +377,16 @@ RunResult Cpu::Run(uint64_t max_instructions) {
     const uint64_t limit = std::min(end - retired_, timer_limit);
     uint64_t budget = limit;
     for (;;) {
-      // TF: a single-step trap after each instruction (SDM Vol. 3A 17.3.1.4).
+      // TF: a single-step trap after each instruction (SDM Vol. 3A 17.3.1.4). RF is
+      // cleared once the next instruction completes (SDM Vol. 3B 17.3.1.1), so an
+      // instruction started with RF=1 runs alone.
       const bool tf = s.rflags_base & kFlagTF;
-      const uint64_t done =
-          (tf || b->count > budget) ? StepBlock(b, tf ? 1 : budget) : ExecuteChain(b, budget);
-      retired_ += done;
-      vtime_ += done;
-      budget -= done;
+      const bool rf = s.rflags_base & kFlagRF;
+      const uint64_t done = (tf || rf || b->count > budget)
+                                ? StepBlock(b, (tf || rf) ? 1 : budget)
+                                : ExecuteChain(b, budget);
+      if (VMX_UNLIKELY(rf) && done == 1) s.rflags_base &= ~kFlagRF;
+      budget -= done;  // (both retired the instructions themselves)
       if (VMX_UNLIKELY(fault_pending_)) {
         DeliverFault();
         break;

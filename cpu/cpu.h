@@ -84,6 +84,9 @@ class Cpu {
     check_events_ = true;
     return platform_;
   }
+  // Makes the run loop look at pending events before the next instruction: for changes
+  // that can unblock an event without touching the board (IRET ending NMI blocking).
+  void RecheckEvents() { check_events_ = true; }
 
   // ---- for instruction handlers -------------------------------------------------------
 
@@ -334,11 +337,15 @@ class Cpu {
   static constexpr uint32_t kMaxChainedBlocks = 64;
   Block* cur_block_ = nullptr;    // the block being executed
   uint64_t chain_budget_ = 0;     // instructions the chain may still start
-  uint64_t chain_retired_ = 0;    // instructions of whole blocks finished in the chain
+  void Retire(uint64_t n) {
+    retired_ += n;
+    vtime_ += n;
+  }
   uint32_t chain_blocks_ = 0;     // blocks entered by BlockEnd in this chain
   bool chain_exit_ = false;       // BlockEnd returned to the dispatcher
   bool nmi_latched_ = false;  // an NMI taken from the platform, not yet delivered
   bool check_events_ = true;  // the board was touched: re-poll INTR and NMI
+  bool timers_checked_ = false;  // timers were refreshed for this check_events_
   bool irq_line_ = false;     // INTR as last polled
   uint64_t chain_epoch_ = 1;
   bool shutdown_ = false;

@@ -156,7 +156,7 @@ Decoder::Status Decoder::Decode(uint32_t mode, const uint8_t* bytes, size_t avai
   Handler h = e.bind ? e.bind(ctx, insn) : nullptr;
   if (h == nullptr) {
     insn->fn = &StopUnimplemented;
-    insn->flags |= Insn::kEndsBlock;
+    insn->flags = (insn->flags | Insn::kEndsBlock) & ~Insn::kChains;
   } else {
     insn->fn = h;
     if (e.ends_block) insn->flags |= Insn::kEndsBlock;

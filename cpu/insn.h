@@ -51,6 +51,11 @@ struct Insn {
   static constexpr uint8_t kRepne = 1 << 2;    // F2
   static constexpr uint8_t kLock = 1 << 3;
   static constexpr uint8_t kEndsBlock = 1 << 4;
+  // A near branch ending its block: nothing the run loop must see can have changed, so
+  // Cpu::BlockEnd may chain into the next block. Blocks ending in any other
+  // block-ending instruction (HLT, STI, POPF, I/O, MOV CR, far transfers...) go back to
+  // the run loop, which checks interrupts, halts, stops and modes.
+  static constexpr uint8_t kChains = 1 << 5;
 
   bool rip_relative() const { return flags & kRipRelative; }
   bool rep() const { return flags & kRep; }

@@ -30,10 +30,14 @@ struct Alu {
         if (!cpu.Read<T>(i.seg, ea, &a)) return false;
         const T b = kForm == Form::kMR ? cpu.GetReg<T>(i.r1) : static_cast<T>(i.imm);
         if constexpr (Writes(kOp)) {
-          // Probe before the flags change so a faulting store leaves no effect.
-          if (!cpu.ProbeWrite(i.seg, ea, sizeof(T))) return false;
+          // A faulting store must leave the flags as they were (faults are precise):
+          // put the lazy flag state back rather than probe (a page walk) every time.
+          const LazyFlags saved = cpu.s.flags;
           const T r = static_cast<T>(Compute<kOp, kBits>(cpu, a, b));
-          return cpu.Write<T>(i.seg, ea, r);
+          if (!cpu.Write<T>(i.seg, ea, r)) {
+            cpu.s.flags = saved;
+            return false;
+          }
         } else {
           Compute<kOp, kBits>(cpu, a, b);
         }
@@ -101,8 +105,12 @@ struct UnaryOp {
         const uint64_t ea = cpu.Ea(i);
         T a;
         if (!cpu.Read<T>(i.seg, ea, &a)) return false;
-        if (!cpu.ProbeWrite(i.seg, ea, sizeof(T))) return false;
-        return cpu.Write<T>(i.seg, ea, static_cast<T>(ComputeUnary<kOp, kBits>(cpu, a)));
+        const LazyFlags saved = cpu.s.flags;  // restored if the store faults
+        if (!cpu.Write<T>(i.seg, ea, static_cast<T>(ComputeUnary<kOp, kBits>(cpu, a)))) {
+          cpu.s.flags = saved;
+          return false;
+        }
+        return true;
       }
     }
   };

@@ -25,14 +25,15 @@ struct JmpIndirect {
   };
 };
 
+// SDM Vol. 2A CALL "Operation": the target is checked (#GP(0) if non-canonical or
+// beyond the CS limit) before the return address is pushed, so a bad target leaves the
+// stack (and the memory below it) untouched, and outranks a stack fault.
 template <int kBits>
 bool PushReturnAndBranch(Cpu& cpu, uint64_t target) {
-  const uint64_t saved_rip = cpu.s.rip;
-  const uint64_t saved_rsp = cpu.s.gpr[kRsp];
-  if (!cpu.Push<UInt<kBits>>(static_cast<UInt<kBits>>(cpu.s.rip))) return false;
-  if (!BranchTo(cpu, target, kBits / 8)) {
-    cpu.s.rip = saved_rip;
-    cpu.s.gpr[kRsp] = saved_rsp;  // the push is undone: faults are precise
+  const uint64_t return_rip = cpu.s.rip;
+  if (!BranchTo(cpu, target, kBits / 8)) return false;
+  if (!cpu.Push<UInt<kBits>>(static_cast<UInt<kBits>>(return_rip))) {
+    cpu.s.rip = return_rip;
     return false;
   }
   return true;
@@ -98,6 +99,7 @@ bool Loop(Cpu& cpu, const Insn& i) {
 
 Handler BindJmp(const DecodeContext& ctx, Insn* insn) {
   const int s = SizeIndex(insn->opsize);
+  insn->flags |= Insn::kChains;
   switch (ctx.kind(0)) {
     case DecodeContext::kImm: return &Threaded<&JmpRel>;
     case DecodeContext::kReg: return kBySize<JmpIndirect<false>::H>[s];
@@ -110,11 +112,13 @@ Handler BindJmp(const DecodeContext& ctx, Insn* insn) {
 Handler BindJcc(const DecodeContext& ctx, Insn* insn) {
   // Jcc opcodes 70-7F and 0F 80-8F: the condition is the low nibble.
   insn->cond = ctx.zi.opcode & 0xF;
+  insn->flags |= Insn::kChains;
   return ctx.kind(0) == DecodeContext::kImm ? &Threaded<&Jcc> : nullptr;
 }
 
 Handler BindCall(const DecodeContext& ctx, Insn* insn) {
   const int s = SizeIndex(insn->opsize);
+  insn->flags |= Insn::kChains;
   switch (ctx.kind(0)) {
     case DecodeContext::kImm: return kBySize<CallRel>[s];
     case DecodeContext::kReg: return kBySize<CallIndirect<false>::H>[s];
@@ -126,12 +130,14 @@ Handler BindCall(const DecodeContext& ctx, Insn* insn) {
 
 Handler BindRet(const DecodeContext& ctx, Insn* insn) {
   if (ctx.kind(0) != DecodeContext::kImm) insn->imm = 0;
+  insn->flags |= Insn::kChains;
   return kBySize<Ret>[SizeIndex(insn->opsize)];
 }
 
 template <LoopKind kKind>
-Handler BindLoop(const DecodeContext&, Insn*) {
-  return &Loop<kKind>;
+Handler BindLoop(const DecodeContext&, Insn* insn) {
+  insn->flags |= Insn::kChains;
+  return &Threaded<&Loop<kKind>>;
 }
 
 }  // namespace

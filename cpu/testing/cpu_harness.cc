@@ -37,9 +37,14 @@ CpuHarness::CpuHarness(Mode m, uint64_t ram_bytes)
       MakeDescriptor(0, 0xFFFF, 0x93, 0x0),     // 0x50 data16 DPL0
   };
   for (size_t i = 0; i < sizeof(gdt) / 8; ++i) WritePhys(kGdt + 8 * i, gdt[i], 8);
-  // TSS: RSP0 / ESP0+SS0 point at the stack top (IA-32e and 32-bit layouts overlap at 4).
-  WritePhys(kTss + 4, kStackTop, 8);
-  WritePhys(kTss + 8, kDataSel, 2);
+  // TSS: the stack for privilege changes at the stack top. The IA-32e layout has RSP0
+  // at offset 4 (8 bytes); the 32-bit one ESP0 at 4 and SS0 at 8 (SDM Vol. 3A 7.7, 7.2.1).
+  if (mode == Mode::kLong64) {
+    WritePhys(kTss + 4, kStackTop, 8);
+  } else {
+    WritePhys(kTss + 4, kStackTop, 4);
+    WritePhys(kTss + 8, kDataSel, 2);
+  }
 
   CpuState& s = cpu.s;
   s.gdtr = {kGdt, sizeof(gdt) - 1};
