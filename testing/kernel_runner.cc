@@ -46,19 +46,29 @@ std::string PlatformName(Platform platform) {
   switch (platform) {
     case Platform::kQemu:
       return "qemu";
+    case Platform::kVmxemu:
+      return "vmxemu";
   }
   return "unknown";
 }
 
+bool ParsePlatform(const std::string& name, Platform* platform) {
+  for (Platform p : {Platform::kQemu, Platform::kVmxemu}) {
+    if (name == PlatformName(p)) {
+      *platform = p;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> PlatformCommand(Platform platform, const KernelSpec& spec,
                                          const std::string& serial_path) {
-  std::vector<std::string> argv;
-  switch (platform) {
-    case Platform::kQemu:
-      argv = {"qemu-system-x86_64", "-accel", "tcg", "-M", "pc", "-display", "none",
-              "-no-reboot", "-nodefaults", "-device", "isa-debug-exit,iobase=0xf4,iosize=4"};
-      break;
-  }
+  // vmxemu takes QEMU's arguments as they are.
+  std::vector<std::string> argv = {
+      platform == Platform::kVmxemu ? "tools/vmxemu/vmxemu" : "qemu-system-x86_64",
+      "-accel", "tcg", "-M", "pc", "-display", "none", "-no-reboot", "-nodefaults",
+      "-device", "isa-debug-exit,iobase=0xf4,iosize=4"};
   argv.insert(argv.end(), {"-m", std::to_string(spec.memory_mb), "-serial",
                            "file:" + serial_path, "-kernel", spec.kernel});
   if (!spec.cmdline.empty()) argv.insert(argv.end(), {"-append", spec.cmdline});
@@ -94,7 +104,10 @@ absl::StatusOr<KernelRun> RunKernel(Platform platform, const KernelSpec& spec) {
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "cannot start ", argv[0], ": ", strerror(err), " (run ./vmx setup to install it)"));
+        "cannot start ", argv[0], ": ", strerror(err),
+        platform == Platform::kVmxemu
+            ? " (a test lists //tools/vmxemu in its data and runs from its runfiles)"
+            : " (run ./vmx setup to install it)"));
   }
 
   KernelRun run;

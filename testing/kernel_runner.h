@@ -15,9 +15,14 @@ namespace vmxemu::testing {
 
 enum class Platform {
   kQemu,    // qemu-system-x86_64 -accel tcg (the oracle)
+  kVmxemu,  // tools/vmxemu/vmxemu, with QEMU's arguments; a test using it lists
+            // //tools/vmxemu in its data and runs from its runfiles directory
 };
 
 std::string PlatformName(Platform platform);
+
+// Parses "qemu" / "vmxemu"; false for anything else.
+bool ParsePlatform(const std::string& name, Platform* platform);
 
 struct KernelSpec {
   std::string kernel;                 // path to a multiboot kernel (ELF32 or ELF64)

@@ -1,6 +1,8 @@
 // run_kernel: boots a kernel on a platform through the test runner and prints its
 // serial output. Used by `./vmx demo` and by people reproducing a failing test.
-//   run_kernel [--platform=qemu] KERNEL [CMDLINE] [MODULE...]
+//   run_kernel [--platform=qemu|vmxemu] KERNEL [CMDLINE] [MODULE...]
+// --platform=vmxemu runs tools/vmxemu/vmxemu relative to the current directory: run it
+// from bazel-bin, or with `bazel run` (its runfiles hold vmxemu; give absolute paths).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -12,15 +14,14 @@ int main(int argc, char** argv) {
   Platform platform = Platform::kQemu;
   int i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; ++i) {
-    if (strcmp(argv[i], "--platform=qemu") == 0) {
-      platform = Platform::kQemu;
-    } else {
+    if (strncmp(argv[i], "--platform=", 11) != 0 ||
+        !vmxemu::testing::ParsePlatform(argv[i] + 11, &platform)) {
       fprintf(stderr, "run_kernel: unknown option '%s'\n", argv[i]);
       return 2;
     }
   }
   if (i >= argc) {
-    fprintf(stderr, "usage: run_kernel [--platform=qemu] KERNEL [CMDLINE] [MODULE...]\n");
+    fprintf(stderr, "usage: run_kernel [--platform=qemu|vmxemu] KERNEL [CMDLINE] [MODULE...]\n");
     return 2;
   }
   vmxemu::testing::KernelSpec spec{.kernel = argv[i++]};
