@@ -32,6 +32,21 @@ def count_cases(xml_path):
     return passed, failed, skipped
 
 
+def count_run(run_dir, sharded=False):
+    """(passed, failed, skipped) of one test run (a target, or one shard of it)."""
+    xml = os.path.join(run_dir, "test.xml")
+    log_path = os.path.join(run_dir, "test.log")
+    if not os.path.exists(log_path):
+        return 0, 1, 0  # never ran (its build failed)
+    p, f, s = count_cases(xml) if os.path.exists(xml) else (0, 1, 0)
+    log = open(log_path, errors="replace").read()
+    # A crash after the last case, or a timeout, leaves no failing case. (A shard may
+    # legitimately get no cases; a whole target may not.)
+    if f == 0 and ("TIMEOUT" in log[-2000:] or (p == 0 and s == 0 and not sharded)):
+        f = 1
+    return p, f, s
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -40,19 +55,18 @@ def main():
     passed = failed = skipped = 0
     failed_targets = []
     for label in sys.stdin.read().split():
-        # //pkg/sub:name -> <testlogs>/pkg/sub/name
+        # //pkg/sub:name -> <testlogs>/pkg/sub/name (sharded: .../name/shard_K_of_N/)
         rel = label.lstrip("/").replace(":", "/")
         test_dir = os.path.join(logs, rel)
-        xml = os.path.join(test_dir, "test.xml")
-        log_path = os.path.join(test_dir, "test.log")
-        if not os.path.exists(log_path):
-            p, f, s = 0, 1, 0  # never ran (its build failed)
-        else:
-            p, f, s = count_cases(xml) if os.path.exists(xml) else (0, 1, 0)
-            log = open(log_path, errors="replace").read()
-            # A crash after the last case, or a timeout, leaves no failing case.
-            if f == 0 and ("TIMEOUT" in log[-2000:] or (p == 0 and s == 0)):
-                f = 1
+        run_dirs = [test_dir]
+        if not os.path.exists(os.path.join(test_dir, "test.log")) and os.path.isdir(test_dir):
+            shards = sorted(d for d in os.listdir(test_dir) if d.startswith("shard_"))
+            if shards:
+                run_dirs = [os.path.join(test_dir, d) for d in shards]
+        p = f = s = 0
+        for run_dir in run_dirs:
+            rp, rf, rs = count_run(run_dir, sharded=len(run_dirs) > 1)
+            p, f, s = p + rp, f + rf, s + rs
         passed, failed, skipped = passed + p, failed + f, skipped + s
         if f:
             failed_targets.append(label)
